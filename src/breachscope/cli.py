@@ -1,0 +1,183 @@
+"""The command line. Thin: parses arguments and calls the rooms that do the work.
+
+Exit status: 0 done, 1 verification failed, 2 bad input (manifest, missing evidence, mapping).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from breachscope import __version__
+from breachscope.case import CaseError
+from breachscope.custody import CustodyError
+from breachscope.ingest import IngestError, Progress
+from breachscope.mapping import MappingError
+from breachscope.terminal import strip_controls
+
+INPUT_ERRORS = (CaseError, IngestError, MappingError, CustodyError)
+
+
+def _fail(error: Exception) -> None:
+    for line in str(error).splitlines() or [type(error).__name__]:
+        click.echo(f"breachscope: error: {strip_controls(line)}", err=True)
+    sys.exit(2)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    """A progress bar per evidence item on a terminal; nothing when piped."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("", total=None)
+
+    def update(name: str, number: int, total: int) -> None:
+        bar.update(task, completed=number - 1, total=total, description=strip_controls(name))
+
+    with bar:
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="breachscope")
+def main() -> None:
+    """Investigate a computer compromise from its evidence.
+
+    Give it a case folder (case.yaml plus the evidence it names); it answers how the
+    attacker got in, what leaked, whether anyone misused it and whom to tell, each answer
+    citing the raw records behind it.
+
+    \b
+    Start with the demo:   breachscope demo
+    Then your own case:    breachscope investigate cases/CASE-2011-017 -o out/
+    """
+
+
+@main.command()
+@click.argument("case", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Output folder (default: CASE/out/).",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Record missing or unreadable evidence in "
+    "findings.json and carry on, instead of stopping.",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
+def investigate(case: Path, out: Path | None, keep_going: bool, progress: bool) -> None:
+    """Investigate CASE (a folder with case.yaml, or a .yaml file) and write findings.json.
+
+    \b
+    Example:
+      breachscope investigate cases/ws-0423/ -o /tmp/ws-0423-out
+      breachscope investigate cases/ws-0423/case.yaml --keep-going
+    """
+    from breachscope.pipeline import investigate as run
+
+    try:
+        with _progress(progress) as report:
+            result = run(case, out, keep_going=keep_going, progress=report)
+    except INPUT_ERRORS as error:
+        _fail(error)
+        return
+    ok = sum(1 for i in result.ingest.inputs if i.status == "ok")
+    records = sum(i.records for i in result.ingest.inputs)
+    errors = sum(i.errors for i in result.ingest.inputs)
+    click.echo(f"findings:     {result.findings_path}")
+    click.echo(
+        f"inputs:       {ok} of {len(result.ingest.inputs)} read, {records} records, "
+        f"{errors} bad records skipped"
+    )
+    for record in result.ingest.inputs:
+        if record.status != "ok":
+            click.echo(f"  {record.status:<14} {strip_controls(record.path)}")
+    click.echo(f"custody head: {result.custody_head}")
+
+
+@main.command()
+@click.argument("case", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--keep-going", is_flag=True, help="Record missing evidence and carry on.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
+def ingest(case: Path, out: Path | None, keep_going: bool, progress: bool) -> None:
+    """Read CASE's evidence into the store only (no analysis), for exploring with `timeline`.
+
+    \b
+    Example:
+      breachscope ingest cases/ws-0423/ -o /tmp/ws-0423-out
+      breachscope timeline /tmp/ws-0423-out --limit 50
+    """
+    from breachscope.pipeline import ingest_case
+    from breachscope.store import Store
+
+    try:
+        with _progress(progress) as report:
+            _, _, out_dir, custody, result = ingest_case(case, out, keep_going, progress=report)
+    except INPUT_ERRORS as error:
+        _fail(error)
+        return
+    Store(out_dir).duckdb().close()
+    records = sum(i.records for i in result.inputs)
+    click.echo(f"store: {out_dir}  ({len(result.inputs)} inputs, {records} records)")
+    click.echo(f"custody head: {custody.head}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=200, show_default=True, help="At most this many rows.")
+def timeline(out: Path, limit: int) -> None:
+    """Print the events of an output folder in time order (UTC).
+
+    \b
+    Example:
+      breachscope timeline out/ --limit 20
+    """
+    from breachscope.timeline import print_timeline
+
+    print_timeline(out, limit=limit)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--case",
+    "case_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Case folder holding the evidence (default: the one recorded in OUT).",
+)
+def verify(out: Path, case_dir: Path | None) -> None:
+    """Check OUT's chain of custody, its head in findings.json, and every evidence hash.
+
+    \b
+    Example:
+      breachscope verify out/ --case cases/ws-0423/
+    """
+    from breachscope.verify import verify_output
+
+    problems = verify_output(out, case_dir)
+    if problems:
+        for problem in problems:
+            click.echo(f"FAIL {strip_controls(problem)}", err=True)
+        sys.exit(1)
+    click.echo("custody chain intact; findings.json head matches; evidence unchanged")

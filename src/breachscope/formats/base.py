@@ -1,0 +1,159 @@
+"""What every format shares: the item it reads, what it yields, and the registry.
+
+A format module declares a class with ``name``, ``tables``, ``sniff(head, path)`` and
+``read(item)`` and decorates it with `register`; nothing else is edited to add a format.
+``read`` yields `Row` objects (a table name and its values, with a ``record`` reference) and
+`Problem` objects for bad records: an ``error`` drops the record, a ``warning`` keeps it with a
+problem. Reading always goes on after a problem. Formats never store, never open another
+evidence file and never call an analysis.
+"""
+
+from __future__ import annotations
+
+import bz2
+import datetime as dt
+import gzip
+import io
+import lzma
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import IO, Any, ClassVar, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from breachscope.case import Case, to_utc
+from breachscope.identity import Realms
+
+SNIFF_BYTES = 8192
+
+_COMPRESSORS: tuple[tuple[bytes, Any], ...] = (
+    (b"\x1f\x8b", gzip.GzipFile),
+    (b"BZh", bz2.BZ2File),
+    (b"\xfd7zXZ\x00", lzma.LZMAFile),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row for a normalized table; ``values`` must include ``record``."""
+
+    table: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that could not be read (``error``: dropped) or was kept with a problem."""
+
+    record: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+Yielded = Row | Problem
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed mapping file for ``mapped-csv`` / ``mapped-jsonl`` (see formats.md)."""
+
+    table: str
+    time_column: str | None
+    time_format: str | None
+    fields: dict[str, Any]
+    constants: dict[str, Any]
+    sha256: str
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One evidence file to read, with everything the manifest says about it."""
+
+    path: Path
+    rel_path: str
+    evidence_id: str
+    system: str | None = None
+    host: str | None = None
+    owner: str | None = None
+    timezone: str = "UTC"
+    year: int | None = None
+    clock_offset: float = 0.0
+    mount: str | None = None
+    mapping: Mapping | None = None
+    case: Case | None = None
+    fallback_year: int | None = None
+    realms: Realms = field(default_factory=Realms)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def utc(self, moment: dt.datetime) -> dt.datetime:
+        """A time of this item in UTC: naive times in the item's zone, plus its clock offset."""
+        return to_utc(moment, self.zone) + dt.timedelta(seconds=self.clock_offset)
+
+    def open(self) -> IO[bytes]:
+        """The item's bytes, read-only, decompressed when gzip, bzip2 or xz."""
+        return open_evidence(self.path)
+
+    def head(self, size: int = SNIFF_BYTES) -> bytes:
+        with self.open() as stream:
+            return stream.read(size)
+
+
+def open_raw(path: Path) -> IO[bytes]:
+    """Open evidence read-only (O_RDONLY, and O_NOATIME where the OS allows it)."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(path, flags | noatime)
+    except PermissionError:
+        fd = os.open(path, flags)
+    return os.fdopen(fd, "rb", buffering=1 << 16)
+
+
+def open_evidence(path: Path) -> IO[bytes]:
+    """Open read-only and decompress transparently by magic bytes (never by file name)."""
+    raw = open_raw(path)
+    magic = raw.peek(6)[:6] if isinstance(raw, io.BufferedReader) else b""
+    for signature, opener in _COMPRESSORS:
+        if magic.startswith(signature):
+            return io.BufferedReader(opener(raw), buffer_size=1 << 16)
+    return raw
+
+
+def compression_of(path: Path) -> str | None:
+    """'gzip', 'bzip2', 'xz' or None, by magic bytes."""
+    with open_raw(path) as raw:
+        magic = raw.read(6)
+    for (signature, _), name in zip(_COMPRESSORS, ("gzip", "bzip2", "xz"), strict=True):
+        if magic.startswith(signature):
+            return name
+    return None
+
+
+class Format(Protocol):
+    """The shape of a registered format class."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+
+    def sniff(self, head: bytes, path: PurePath) -> bool: ...
+
+    def read(self, item: EvidenceItem) -> Iterator[Yielded]: ...
+
+
+REGISTRY: dict[str, type[Any]] = {}
+
+
+def register(cls: type[Any]) -> type[Any]:
+    """Class decorator that adds a format to the registry under its unique ``name``."""
+    for attribute in ("name", "version", "tables", "sniff", "read"):
+        if not hasattr(cls, attribute):
+            raise TypeError(f"format {cls.__name__} lacks {attribute!r}")
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"two formats are called {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
