@@ -5,6 +5,7 @@ Exit status: 0 done, 1 verification failed, 2 bad input (manifest, missing evide
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from breachscope.case import CaseError
 from breachscope.custody import CustodyError
 from breachscope.ingest import IngestError, Progress
 from breachscope.mapping import MappingError
+from breachscope.schema import TIMELINE_TABLES
 from breachscope.terminal import strip_controls
 
 INPUT_ERRORS = (CaseError, IngestError, MappingError, CustodyError)
@@ -143,19 +145,82 @@ def ingest(case: Path, out: Path | None, keep_going: bool, progress: bool) -> No
     click.echo(f"custody head: {custody.head}")
 
 
+def _utc(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO time such as 2011-07-06T01:12Z"
+        ) from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--limit", type=int, default=200, show_default=True, help="At most this many rows.")
-def timeline(out: Path, limit: int) -> None:
-    """Print the events of an output folder in time order (UTC).
+@click.option("--from", "start", help="Events at or after this UTC time (ISO 8601).")
+@click.option("--to", "end", help="Events before this UTC time (ISO 8601).")
+@click.option("--host", help="Only events whose host contains this (case-insensitive).")
+@click.option("--account", help="Only events whose account contains this (case-insensitive).")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    type=click.Choice(TIMELINE_TABLES),
+    help="Only these tables (repeatable).",
+)
+@click.option("--grep", help="Only events whose summary matches this regular expression.")
+@click.option(
+    "--limit",
+    type=int,
+    default=200,
+    show_default=True,
+    help="At most this many rows; 0 for all (streamed page by page).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table for reading, csv for a spreadsheet, jsonl for tools.",
+)
+def timeline(
+    out: Path,
+    start: str | None,
+    end: str | None,
+    host: str | None,
+    account: str | None,
+    tables: tuple[str, ...],
+    grep: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Print the events of an output folder in time order (times in UTC).
+
+    Every row ends with the evidence id and record it comes from. CSV cells that a
+    spreadsheet would run as a formula are prefixed with ', and control characters in
+    evidence never reach your terminal.
 
     \b
-    Example:
+    Examples:
       breachscope timeline out/ --limit 20
+      breachscope timeline out/ --from 2011-07-06T00:00Z --to 2011-07-07 --table logons
+      breachscope timeline out/ --account tyamada --format csv --limit 0 > tyamada.csv
     """
-    from breachscope.timeline import print_timeline
+    from breachscope.timeline import TimelineFilter, print_timeline
 
-    print_timeline(out, limit=limit)
+    flt = TimelineFilter(
+        start=_utc(start),
+        end=_utc(end),
+        host=host,
+        account=account,
+        tables=tables,
+        grep=grep,
+        limit=limit or None,
+    )
+    print_timeline(out, flt, fmt)
 
 
 @main.command()

@@ -129,8 +129,6 @@ def write_timeline(rows: Iterator[dict[str, Any]], fmt: str, stream: TextIO) -> 
     return count
 
 
-def print_timeline(
-    out_dir: Path, flt: TimelineFilter | None = None, fmt: str = "table", limit: int | None = 200
-) -> int:
-    flt = flt or TimelineFilter(limit=limit)
+def print_timeline(out_dir: Path, flt: TimelineFilter, fmt: str = "table") -> int:
+    """Write the filtered timeline to standard output; returns the number of rows."""
     return write_timeline(events(out_dir, flt), fmt, sys.stdout)
