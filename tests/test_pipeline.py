@@ -117,7 +117,7 @@ def test_a_missing_evidence_path_stops_with_its_name_or_is_recorded(tmp_path: Pa
         manifest.read_text("utf-8") + "  - path: evidence/logs/gone.log\n    system: jumphost\n",
         encoding="utf-8",
     )
-    with pytest.raises(IngestError, match="evidence/logs/gone.log"):
+    with pytest.raises(IngestError, match=r"evidence/logs/gone\.log"):
         investigate(case_dir, tmp_path / "out", clock=fixed_clock)
     result = run_cli("investigate", str(case_dir), "-o", str(tmp_path / "cli"))
     assert result.returncode == 2
