@@ -1,16 +1,23 @@
 """Ingest: from the manifest's evidence list to Parquet tables, with custody.
 
-For each evidence item: resolve the path (a folder is walked in name order, links are not
-followed), hash it, choose its format (the manifest's ``format:`` or content sniffing), derive
-its ``parse_key`` and stream the format's rows into the store. Items finished by an earlier run
-with the same ``parse_key`` are not read again. IOC, vulnerability and mapping files are hashed
-and logged too. The outcome of every file is an `InputRecord` (``inputs[]`` of findings.json).
+For each file: resolve the path (a folder is walked in name order, links are not followed),
+hash it, choose its reader(s), derive each reader's ``parse_key`` and stream the rows into the
+store. Items finished by an earlier run with the same ``parse_key`` are not read again.
+
+Which reader reads a file (rules.md, Exposure -> Collected host folder):
+- the manifest's ``format:`` when given, else content sniffing;
+- in a collected host folder (a folder item with ``host:``) every regular file becomes a
+  ``files`` row (the ``host_file`` reader, with content labels), and only files at known
+  artefact paths are also parsed by the format their content shows;
+- IOC files (``iocs:``) and vulnerability data (``vulnerabilities:``) are read like evidence by
+  the formats that fill ``iocs`` and ``vulns``; mapping files are hashed and logged.
+The outcome of every file is an `InputRecord` (``inputs[]`` of findings.json).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,10 +31,28 @@ from breachscope.formats import get_format, sniff_format
 from breachscope.formats.base import SNIFF_BYTES, EvidenceItem, Mapping, Problem, Row
 from breachscope.identity import Realms
 from breachscope.mapping import MappingError, load_mapping
-from breachscope.schema import SCHEMA_VERSION, columns
+from breachscope.schema import SCHEMA_VERSION, TABLES, columns
 from breachscope.store import BadRow, Store
 
 Progress = Callable[[str, int, int], None]
+
+HOST_FILE_FORMAT = "host_file"
+# Known artefact paths of a collected host folder (casefolded globs over the path inside it).
+ARTEFACT_GLOBS = (
+    "*/recent/*.lnk",
+    "*/office/recent/*.lnk",
+    "*/user data/*/history",
+    "*/user data/*/login data",
+    "*/profiles/*/places.sqlite",
+    "*/profiles/*/logins.json",
+    "*.vcf",
+    "*.pst",
+    "*.ost",
+    "*.eml",
+    "*.msg",
+)
+ROLE_TABLES = {"ioc": frozenset({"iocs"}), "vulns": frozenset({"vulns"})}
+EVIDENCE_TABLES = frozenset(TABLES) - {"iocs", "vulns"}
 
 
 class IngestError(Exception):
@@ -48,11 +73,8 @@ class InputRecord:
     errors: int = 0
     warnings: int = 0
     status: str = "ok"
-    system: str | None = None
-    host: str | None = None
-    owner: str | None = None
-    parse_key: str | None = None
-    tables: dict[str, int] = field(default_factory=dict)
+    parts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per parse_key, the row count of each table written."""
 
     def as_finding(self) -> dict[str, Any]:
         return {
@@ -72,6 +94,16 @@ class InputRecord:
 class IngestResult:
     inputs: list[InputRecord]
     files: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file to read: its manifest item, its role and, in a folder item, the folder."""
+
+    spec: EvidenceSpec
+    path: Path
+    role: str = "evidence"
+    folder: Path | None = None
 
 
 def _relative(path: Path, case_dir: Path) -> str:
@@ -94,6 +126,21 @@ def walk_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
+def is_artefact(folder_path: str) -> bool:
+    """Is a path inside a collected host folder one whose format is worth parsing?
+
+    >>> is_artefact("C/Users/taro/AppData/Roaming/Microsoft/Windows/Recent/plan.docx.lnk")
+    True
+    >>> is_artefact("C/Users/taro/Documents/plan.docx")
+    False
+    """
+    key = "/" + folder_path.casefold()
+    return any(
+        fnmatch.fnmatchcase(key, "*/" + glob.lstrip("*/")) or fnmatch.fnmatchcase(key, glob)
+        for glob in ARTEFACT_GLOBS
+    )
+
+
 def parse_key(
     format_name: str, format_version: str, item: EvidenceItem, mapping_hash: str | None
 ) -> str:
@@ -107,10 +154,19 @@ def parse_key(
         str(item.year or item.fallback_year or ""),
         repr(item.clock_offset),
         item.mount or "",
+        item.folder_path or "",
         mapping_hash or "",
+        _sensitivity_hash(item.case) if format_name == HOST_FILE_FORMAT else "",
         SCHEMA_VERSION,
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
+def _sensitivity_hash(case: Case | None) -> str:
+    if case is None:
+        return ""
+    text = repr([s.model_dump() for s in case.sensitivity])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Ingest:
@@ -132,71 +188,85 @@ class Ingest:
         self.keep_going = keep_going
         self.progress = progress
         self.realms = Realms.from_case(case)
+        self.mappings: dict[str, Mapping] = {}
 
     def run(self) -> IngestResult:
-        inputs: list[InputRecord] = []
-        inputs += self._side_files("ioc", self.case.iocs)
-        inputs += self._side_files("vulns", self.case.vulnerabilities or [])
-        mappings = [spec.mapping for spec in self.case.evidence if spec.mapping]
-        inputs += self._side_files("mapping", mappings)
-        mapping_hashes = {i.path: i.sha256 for i in inputs if i.role == "mapping"}
+        inputs = self._mapping_files()
         files: dict[str, list[str]] = {}
         plan = self._plan()
-        for number, (spec, path) in enumerate(plan, start=1):
+        for number, planned in enumerate(plan, start=1):
             if self.progress:
-                self.progress(_relative(path, self.case_dir), number, len(plan))
-            record = self._ingest_file(spec, path, mapping_hashes)
+                self.progress(_relative(planned.path, self.case_dir), number, len(plan))
+            record = self._ingest_file(planned)
             inputs.append(record)
-            if record.status == "ok" and record.parse_key and record.evidence_id:
-                for table in record.tables:
-                    file = self.store.table_file(table, record.evidence_id, record.parse_key)
+            if record.status != "ok" or not record.evidence_id:
+                continue
+            for key, tables in record.parts.items():
+                for table in tables:
+                    file = self.store.table_file(table, record.evidence_id, key)
                     files.setdefault(table, []).append(file.relative_to(self.store.root).as_posix())
         self.store.write_run(files)
         return IngestResult(inputs=inputs, files=files)
 
-    def _plan(self) -> list[tuple[EvidenceSpec, Path]]:
-        """Every file to read, with its manifest item; a missing path is an error or recorded."""
-        plan: list[tuple[EvidenceSpec, Path]] = []
-        for spec in self.case.evidence:
-            path = (self.case_dir / spec.path).resolve()
-            if not path.exists():
-                if not self.keep_going:
-                    raise IngestError(f"evidence {spec.path!r}: no such file or folder")
-                plan.append((spec, path))
-                continue
-            plan.extend((spec, file) for file in walk_files(path))
-        return plan
-
-    def _side_files(self, role: str, paths: list[str]) -> list[InputRecord]:
+    def _mapping_files(self) -> list[InputRecord]:
+        """Hash, log and validate every mapping file first: a bad one stops the run early."""
         records = []
-        for rel in paths:
+        for rel in sorted({spec.mapping for spec in self.case.evidence if spec.mapping}):
             path = (self.case_dir / rel).resolve()
             if not path.is_file():
                 if not self.keep_going:
-                    raise IngestError(f"{role} file {rel!r}: no such file")
-                records.append(InputRecord(path=rel, role=role, status="missing"))
+                    raise IngestError(f"mapping file {rel!r}: no such file")
+                records.append(InputRecord(path=rel, role="mapping", status="missing"))
                 continue
             hashed = hash_file(path)
             self.custody.append(
-                "hashed", role=role, path=rel, evidence_id=hashed.evidence_id, size=hashed.size
+                "hashed", role="mapping", path=rel, evidence_id=hashed.evidence_id, size=hashed.size
             )
+            try:
+                self.mappings[rel] = load_mapping(path)
+            except MappingError as error:
+                raise IngestError(str(error)) from None
             records.append(
                 InputRecord(
                     path=rel,
-                    role=role,
+                    role="mapping",
                     evidence_id=hashed.evidence_id,
                     sha256=hashed.sha256,
                     size=hashed.size,
-                    format=role,
+                    format="mapping",
                 )
             )
         return records
 
-    def _item(self, spec: EvidenceSpec, path: Path, hashed: Hashed) -> EvidenceItem:
+    def _plan(self) -> list[Planned]:
+        """Every file to read; a missing path is an error, or recorded with --keep-going."""
+        wanted: list[tuple[EvidenceSpec, str]] = [
+            (EvidenceSpec(path=p), "ioc") for p in self.case.iocs
+        ]
+        wanted += [(EvidenceSpec(path=p), "vulns") for p in self.case.vulnerabilities or []]
+        wanted += [(spec, "evidence") for spec in self.case.evidence]
+        plan: list[Planned] = []
+        for spec, role in wanted:
+            path = (self.case_dir / spec.path).resolve()
+            if not path.exists():
+                if not self.keep_going:
+                    noun = "evidence" if role == "evidence" else f"{role} file"
+                    raise IngestError(f"{noun} {spec.path!r}: no such file or folder")
+                plan.append(Planned(spec, path, role))
+                continue
+            folder = path if path.is_dir() else None
+            plan.extend(Planned(spec, file, role, folder) for file in walk_files(path))
+        return plan
+
+    def _item(self, planned: Planned, hashed: Hashed) -> EvidenceItem:
+        spec = planned.spec
         infected = self.case.known.infected_at
+        folder_path = (
+            planned.path.relative_to(planned.folder).as_posix() if planned.folder else None
+        )
         return EvidenceItem(
-            path=path,
-            rel_path=_relative(path, self.case_dir),
+            path=planned.path,
+            rel_path=_relative(planned.path, self.case_dir),
             evidence_id=hashed.evidence_id,
             system=spec.system,
             host=spec.host,
@@ -205,25 +275,24 @@ class Ingest:
             year=spec.year,
             clock_offset=spec.clock_offset or 0.0,
             mount=spec.mount,
-            mapping=_load_mapping(self.case_dir, spec),
+            mapping=self.mappings.get(spec.mapping) if spec.mapping else None,
             case=self.case,
             fallback_year=infected.year if infected else None,
             realms=self.realms,
+            folder_path=folder_path,
         )
 
-    def _ingest_file(
-        self, spec: EvidenceSpec, path: Path, mapping_hashes: dict[str, str | None]
-    ) -> InputRecord:
-        rel = _relative(path, self.case_dir)
-        record = InputRecord(path=rel, system=spec.system, host=spec.host, owner=spec.owner)
-        if not path.exists():
+    def _ingest_file(self, planned: Planned) -> InputRecord:
+        rel = _relative(planned.path, self.case_dir)
+        record = InputRecord(path=rel, role=planned.role)
+        if not planned.path.exists():
             record.status = "missing"
             return record
         try:
-            hashed = hash_file(path)
+            hashed = hash_file(planned.path)
         except OSError as error:
             if not self.keep_going:
-                raise IngestError(f"evidence {rel!r}: cannot be read: {error}") from None
+                raise IngestError(f"{rel!r}: cannot be read: {error}") from None
             record.status = "unreadable"
             return record
         record.evidence_id, record.sha256, record.size = (
@@ -232,57 +301,74 @@ class Ingest:
             hashed.size,
         )
         self.custody.append(
-            "hashed", role="evidence", path=rel, evidence_id=hashed.evidence_id, size=hashed.size
-        )
-        item = self._item(spec, path, hashed)
-        reader = self._choose_format(spec, item, path)
-        if reader is None:
-            record.status = "unknown_format"
-            single_file = (self.case_dir / spec.path).resolve() == path
-            if single_file and not self.keep_going:
-                raise IngestError(
-                    f"evidence {rel!r}: format not recognised; name it with 'format:' "
-                    "in case.yaml (see formats.md)"
-                )
-            return record
-        record.format = reader.name
-        mapping_hash = mapping_hashes.get(spec.mapping) if spec.mapping else None
-        key = parse_key(reader.name, reader.version, item, mapping_hash)
-        record.parse_key = key
-        marker = self.store.done_marker(hashed.evidence_id, key)
-        if marker is None:
-            marker = self._parse(reader, item, record, key)
-        record.records = marker["records"]
-        record.errors = marker["errors"]
-        record.warnings = marker["warnings"]
-        record.tables = marker["tables"]
-        self.custody.append(
-            "parsed",
+            "hashed",
+            role=planned.role,
             path=rel,
             evidence_id=hashed.evidence_id,
-            format=f"{reader.name}/{reader.version}",
-            parse_key=key,
-            records=record.records,
-            errors=record.errors,
-            warnings=record.warnings,
+            size=hashed.size,
         )
+        item = self._item(planned, hashed)
+        readers = self._readers(planned, item)
+        if not readers:
+            record.status = "unknown_format"
+            if planned.folder is None and not self.keep_going:
+                raise IngestError(
+                    f"{rel!r}: format not recognised; name it with 'format:' in case.yaml "
+                    "(see formats.md)"
+                )
+            return record
+        record.format = "+".join(reader.name for reader in readers)
+        for reader in readers:
+            mapping_hash = item.mapping.sha256 if item.mapping else None
+            key = parse_key(reader.name, reader.version, item, mapping_hash)
+            marker = self.store.done_marker(hashed.evidence_id, key)
+            if marker is None:
+                marker = self._parse(reader, item, record, key)
+                if marker is None:
+                    return record
+            record.records += marker["records"]
+            record.errors += marker["errors"]
+            record.warnings += marker["warnings"]
+            record.parts[key] = marker["tables"]
+            self.custody.append(
+                "parsed",
+                path=rel,
+                evidence_id=hashed.evidence_id,
+                format=f"{reader.name}/{reader.version}",
+                parse_key=key,
+                records=marker["records"],
+                errors=marker["errors"],
+                warnings=marker["warnings"],
+            )
         return record
 
-    def _choose_format(self, spec: EvidenceSpec, item: EvidenceItem, path: Path) -> Any:
+    def _readers(self, planned: Planned, item: EvidenceItem) -> list[Any]:
+        spec = planned.spec
         if spec.format:
             try:
-                return get_format(spec.format)
+                return [get_format(spec.format)]
             except KeyError as error:
                 raise IngestError(f"evidence {spec.path!r}: {error.args[0]}") from None
+        collected = planned.folder is not None and spec.host is not None
+        if collected and item.folder_path is not None and not is_artefact(item.folder_path):
+            return [get_format(HOST_FILE_FORMAT)]
+        sniffed = self._sniff(planned, item)
+        if collected:
+            return [get_format(HOST_FILE_FORMAT), *([sniffed] if sniffed else [])]
+        return [sniffed] if sniffed else []
+
+    def _sniff(self, planned: Planned, item: EvidenceItem) -> Any:
+        """Sniff among the formats that fit the file's role: indicator and vulnerability
+        formats only read the files the manifest lists under ``iocs:`` / ``vulnerabilities:``."""
         try:
             head = item.head(SNIFF_BYTES)
         except (OSError, EOFError, ValueError):
             return None
-        return sniff_format(head, path)
+        return sniff_format(head, planned.path, ROLE_TABLES.get(planned.role, EVIDENCE_TABLES))
 
     def _parse(
         self, reader: Any, item: EvidenceItem, record: InputRecord, key: str
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         writer = self.store.item_writer(item.evidence_id, key)
         refs: set[str] = set()
         errors = warnings = 0
@@ -302,8 +388,9 @@ class Ingest:
             for thing in reader.read(item):
                 if isinstance(thing, Row):
                     values = {**base, **thing.values}
+                    table_columns = columns(thing.table)
                     for column, value in defaults.items():
-                        if values.get(column) is None and column in columns(thing.table):
+                        if values.get(column) is None and column in table_columns:
                             values[column] = value
                     rejected = writer.add(thing.table, values)
                     refs.add(values["record"])
@@ -319,19 +406,19 @@ class Ingest:
             for bad, reason in writer.finish():
                 errors += 1
                 writer.add("problems", problem_row(Problem(str(bad.get("record")), reason)))
-            writer.finish()
         except BadRow:
             writer.abandon()
             raise
-        except Exception as error:  # a format crash must not lose the rest of the case
+        except Exception as error:  # a reader crash must not lose the rest of the case
             writer.abandon()
             if not self.keep_going:
                 raise IngestError(
-                    f"evidence {record.path!r}: the {reader.name} reader failed: "
+                    f"{record.path!r}: the {reader.name} reader failed: "
                     f"{type(error).__name__}: {error}"
                 ) from error
             record.status = "unreadable"
-            return {"records": 0, "errors": 1, "warnings": 0, "tables": {}}
+            record.errors += 1
+            return None
         marker = {
             "records": len(refs),
             "errors": errors,
@@ -359,17 +446,3 @@ class Ingest:
         writer.finish()
         tables = writer.commit(marker)
         return {**marker, "tables": tables}
-
-
-def _load_mapping(case_dir: Path, spec: EvidenceSpec) -> Mapping | None:
-    if not spec.mapping:
-        return None
-    try:
-        return load_mapping(case_dir / spec.mapping)
-    except MappingError as error:
-        raise IngestError(str(error)) from None
-
-
-def inputs_summary(inputs: list[InputRecord]) -> str:
-    """One line per input for logs."""
-    return "\n".join(json.dumps(i.as_finding(), sort_keys=True) for i in inputs)

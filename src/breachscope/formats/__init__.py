@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Collection
 from pathlib import PurePath
 from typing import Any
 
@@ -42,11 +43,14 @@ def get_format(name: str) -> Any:
     return formats[name]()
 
 
-def sniff_format(head: bytes, path: PurePath) -> Any | None:
-    """The first format (in name order, specific before generic) that recognises ``head``."""
+def sniff_format(head: bytes, path: PurePath, tables: Collection[str] | None = None) -> Any | None:
+    """The first format that recognises ``head``: by ``sniff_priority`` (specific before
+    generic), then name. With ``tables``, only formats that write nothing else are tried."""
     formats = all_formats()
     ordered = sorted(formats.values(), key=lambda f: (getattr(f, "sniff_priority", 50), f.name))
     for cls in ordered:
+        if tables is not None and not set(cls.tables) <= set(tables):
+            continue
         instance = cls()
         if instance.sniff(head, path):
             return instance

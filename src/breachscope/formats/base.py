@@ -84,6 +84,8 @@ class EvidenceItem:
     case: Case | None = None
     fallback_year: int | None = None
     realms: Realms = field(default_factory=Realms)
+    folder_path: str | None = None
+    """For a file of a collected host folder: its path inside that folder, with ``/``."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,13 +115,28 @@ def open_raw(path: Path) -> IO[bytes]:
     return os.fdopen(fd, "rb", buffering=1 << 16)
 
 
+class _Decompressed(io.BufferedReader):
+    """A decompressing reader that also closes the evidence file beneath it (the stdlib
+    decompressors leave a file object they were given open)."""
+
+    def __init__(self, stream: Any, raw: IO[bytes]) -> None:
+        super().__init__(stream, buffer_size=1 << 16)
+        self._evidence = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._evidence.close()
+
+
 def open_evidence(path: Path) -> IO[bytes]:
     """Open read-only and decompress transparently by magic bytes (never by file name)."""
     raw = open_raw(path)
     magic = raw.peek(6)[:6] if isinstance(raw, io.BufferedReader) else b""
     for signature, opener in _COMPRESSORS:
         if magic.startswith(signature):
-            return io.BufferedReader(opener(raw), buffer_size=1 << 16)
+            return _Decompressed(opener(raw), raw)
     return raw
 
 
