@@ -64,9 +64,8 @@ def write_csv(path: Path, lines: int) -> None:
         for n in range(lines):
             moment = START + dt.timedelta(seconds=n)
             result = "OK" if n % 4 else "FAIL"
-            out.write(
-                f"{moment:%Y-%m-%d %H:%M:%S},user{n % 500}@partner.example,203.0.113.{n % 250},{result}\n"
-            )
+            user = f"user{n % 500}@partner.example"
+            out.write(f"{moment:%Y-%m-%d %H:%M:%S},{user},203.0.113.{n % 250},{result}\n")
 
 
 def write_mbox(path: Path, messages: int) -> None:
@@ -144,9 +143,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--kinds", nargs="*", default=list(KINDS))
     args = parser.parse_args()
-    print(
-        f"{'format':<11} {'size':>9} {'median s':>9} {'rows/s':>9} {'peak MiB':>9}  runs={args.runs}"
-    )
+    header = f"{'format':<11} {'size':>9} {'median s':>9} {'rows/s':>9} {'peak MiB':>9}"
+    print(f"{header}  runs={args.runs}")
     with tempfile.TemporaryDirectory(prefix="bs-bench-") as tmp:
         root = Path(tmp)
         for kind in args.kinds:

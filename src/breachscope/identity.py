@@ -13,10 +13,11 @@ so the system already says which authority checks it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email.headerregistry import HeaderRegistry
 
 import idna
 
@@ -170,37 +171,99 @@ def normalize_address(raw: str) -> str | None:
     domain is IDNA (UTS 46) encoded and lower-cased, the local part lower-cased; plus-tags and
     dots are kept.
 
+    Where the rules are silent: a local part with white space, control characters or RFC 5322
+    specials (``()<>[]\\,;:"``) does not parse as ``local@domain`` and is not an address. The
+    domain is mapped by UTS 46 first (so look-alike letters such as mathematical bold fold to
+    their ASCII base and an ideographic full stop is a dot), then IDNA 2008 encoded; an all-ASCII
+    domain that IDNA 2008 refuses only for UTS 46's non-STD3 leniency (``_`` in a label, hyphens
+    in places IDNA 2008 forbids) is kept lower-cased, because such domains do send mail
+    (``Neck_Serum.com`` in the phishing corpus) and dropping them would lose the sender.
+
     >>> normalize_address("T.Yamada+News@Example-Space.JP")
     't.yamada+news@example-space.jp'
     >>> normalize_address("bücher@Bücher.example")
     'bücher@xn--bcher-kva.example'
     >>> normalize_address("undisclosed-recipients") is None
     True
+    >>> normalize_address("noreply@\U0001d5d4\U0001d5d7\U0001d5d4\U0001d5d6.de")
+    'noreply@adac.de'
+    >>> normalize_address("HEALTH__x@Neck_Serum.com")
+    'health__x@neck_serum.com'
+    >>> normalize_address("taxa@%pedidos.com") is None
+    True
+    >>> normalize_address("__Link(Aan,15@aol.com") is None
+    True
     """
     text = nfc(raw.strip().strip("<>").strip())
     if text.count("@") != 1:
         return None
     local, domain = text.split("@")
-    if not local or not domain or any(c.isspace() for c in text):
+    if not local or any(_not_in_local_part(c) for c in local):
         return None
-    domain = domain.rstrip(".")
-    if "." not in domain or domain.startswith(".") or ".." in domain:
+    ascii_domain = _domain_key(domain)
+    if ascii_domain is None:
+        return None
+    return f"{local.lower()}@{ascii_domain}"
+
+
+_LOCAL_SPECIALS = frozenset('()<>[]\\,;:"@')
+_LENIENT_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+
+
+def _not_in_local_part(char: str) -> bool:
+    return char in _LOCAL_SPECIALS or char.isspace() or unicodedata.category(char) in ("Cc", "Cs")
+
+
+def _domain_key(domain: str) -> str | None:
+    """The IDNA (UTS 46) ASCII form of a dotted domain, lower-cased; None if there is none."""
+    try:
+        mapped = idna.uts46_remap(domain, std3_rules=False, transitional=False)
+    except (idna.IDNAError, UnicodeError, IndexError):
+        return None
+    mapped = mapped.rstrip(".")
+    labels = mapped.split(".")
+    if len(labels) < 2 or not all(labels):
         return None
     try:
-        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+        return idna.encode(mapped).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError):
-        return None
-    return f"{local.lower()}@{ascii_domain.lower()}"
+        pass
+    lenient = all(
+        _LENIENT_LABEL.fullmatch(label) and not label.startswith("xn--") for label in labels
+    )
+    return mapped if lenient and len(mapped) <= 253 else None
 
 
 def split_address(formatted: str) -> tuple[str | None, str | None]:
-    """(display name, normalised address) of one ``Name <addr>`` string."""
+    """(display name, normalised address) of one ``Name <addr>`` string.
+
+    Read as one RFC 5322 mailbox first (quoted names, encoded words, ``addr (comment)``); when
+    that does not give exactly one mailbox, as in an unquoted ``Yamada, Taro <t@x.jp>`` from a
+    contacts export, the last ``<...>`` is the address and everything before it the name.
+
+    >>> split_address('"Yamada, Taro" <T.Yamada@Example-Space.JP>')
+    ('Yamada, Taro', 't.yamada@example-space.jp')
+    >>> split_address("Yamada, Taro <t.yamada@example-space.jp>")
+    ('Yamada, Taro', 't.yamada@example-space.jp')
+    >>> split_address("=?utf-8?b?5bGx55Sw?= <t@example-space.jp>")
+    ('山田', 't@example-space.jp')
+    >>> split_address("t@example-space.jp")
+    (None, 't@example-space.jp')
+    """
     try:
-        parsed = Address(addr_spec=formatted)
-        return None, normalize_address(parsed.addr_spec)
-    except (ValueError, IndexError, TypeError):
-        pass
+        mailboxes = _ADDRESS_PARSER("to", formatted).addresses
+    except Exception:  # the stdlib header parser raises assorted errors on malformed input
+        mailboxes = ()
+    if len(mailboxes) == 1:
+        mailbox = mailboxes[0]
+        spec = f"{mailbox.username}@{mailbox.domain}" if mailbox.domain else mailbox.username
+        address = normalize_address(spec)
+        if address is not None:
+            return mailbox.display_name.strip() or None, address
     if "<" in formatted and formatted.rstrip().endswith(">"):
         name, _, rest = formatted.rpartition("<")
-        return name.strip().strip('"') or None, normalize_address(rest)
+        return name.strip().strip('"').strip() or None, normalize_address(rest)
     return None, normalize_address(formatted)
+
+
+_ADDRESS_PARSER = HeaderRegistry()

@@ -75,11 +75,21 @@ def parse_mapping(data: Any, source: str, sha256: str = "") -> Mapping:
     constants_in = data.get("constants") or {}
     if not isinstance(fields_in, dict) or not isinstance(constants_in, dict):
         raise MappingError(f"{source}: fields and constants must be mappings")
+    if time.get("column") and "time" not in TABLES[table].names:
+        raise MappingError(f"{source}: time: table {table!r} has no time column")
     fields: dict[str, Any] = {}
     for name, spec in fields_in.items():
-        if isinstance(spec, dict) and "column" not in spec:
-            raise MappingError(f"{source}: fields.{name}: needs 'column'")
-        fields[_target(table, str(name), source, "fields")] = spec
+        if isinstance(spec, dict):
+            if not isinstance(spec.get("column"), str):
+                raise MappingError(f"{source}: fields.{name}: needs 'column'")
+            if not isinstance(spec.get("map", {}), dict):
+                raise MappingError(f"{source}: fields.{name}.map: must map raw values to values")
+        elif not isinstance(spec, str):
+            raise MappingError(f"{source}: fields.{name}: a source column name or {{column: ...}}")
+        target = _target(table, str(name), source, "fields")
+        if target in fields:
+            raise MappingError(f"{source}: fields.{name}: {target!r} is mapped twice")
+        fields[target] = spec
     constants = {
         _target(table, str(name), source, "constants"): value
         for name, value in constants_in.items()
