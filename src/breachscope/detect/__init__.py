@@ -1,0 +1,1 @@
+"""Verdicts on single things: attachments, indicators, vulnerable software, labels."""
