@@ -681,3 +681,29 @@ def test_linux_2k_su_from_pam_and_no_sshd_logons(corpora: Path) -> None:
 def test_other_real_syslog_is_not_claimed(corpora: Path, name: str) -> None:
     path = corpora / "plaso" / name
     assert not READER.sniff(make_item(path).head(), path)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", ["syslog.gz", "syslog.bz2", "syslog.xz"])
+def test_compressed_plaso_syslog_is_read_and_holds_no_supported_records(
+    corpora: Path, name: str, tmp_path: Path
+) -> None:
+    """rules: plaso's syslog.{gz,bz2,xz} decompress and hold no auth records: 0 rows, ok."""
+    from breachscope.formats import sniff_format
+    from breachscope.pipeline import investigate
+
+    path = corpora / "plaso" / name
+    found = sniff_format(make_item(path).head(), path)
+    assert found is not None and found.name == "syslog"
+    case_dir = tmp_path / "case"
+    case_dir.mkdir()
+    (case_dir / "case.yaml").write_text(
+        f"case: C\nevidence:\n  - path: {path}\n    year: 2012\n", encoding="utf-8"
+    )
+    result = investigate(case_dir, tmp_path / "out")
+    assert result.findings is not None
+    (entry,) = result.findings["inputs"]
+    assert (entry["status"], entry["format"], entry["records"]) == ("ok", "syslog", 0)
+    # plaso's sample is deliberately broken in 4 lines (7 `MMM 22`, 11 `Wrong line`, 14 a
+    # continuation line, 15 `Nov 18 01:15:43: --- last message repeated`): counted, skipped.
+    assert entry["errors"] == 4

@@ -454,3 +454,24 @@ class _Reading:
         if len(self.su_seen) > SU_PIDS_REMEMBERED:
             self.su_seen.popitem(last=False)
         return False
+
+
+@register
+class Syslog(LinuxAuthLog):
+    """Any other syslog file: read like an auth log, so whatever auth lines it holds become
+    rows; a file with none is reported as read, holding no supported records (0 rows, status
+    ok), rather than as an unknown format. Tried after every specific syslog format."""
+
+    name: ClassVar[str] = "syslog"
+    sniff_priority: ClassVar[int] = 85
+
+    def sniff(self, head: bytes, path: PurePath) -> bool:
+        """The first line and most lines of ``head`` are syslog lines (any program)."""
+        lines = head.decode("utf-8", errors="replace").split("\n")
+        if len(lines) > 1:
+            lines = lines[:-1]
+        lines = [line.rstrip("\r") for line in lines if line.strip()]
+        if not lines:
+            return False
+        parsed = [_split_line(line) for line in lines]
+        return parsed[0] is not None and 2 * sum(p is not None for p in parsed) >= len(parsed)
