@@ -38,11 +38,14 @@ def make_item(path: Path, case: Case | None = None, **fields: Any) -> EvidenceIt
 
 
 def read_all(reader: Any, item: EvidenceItem) -> tuple[list[Row], list[Problem]]:
-    """Everything a format yields for ``item``, split into rows and problems."""
+    """Everything a format yields for ``item``, split into rows and problems (blobs left out)."""
     rows: list[Row] = []
     problems: list[Problem] = []
     for thing in reader.read(item):
-        (rows if isinstance(thing, Row) else problems).append(thing)
+        if isinstance(thing, Row):
+            rows.append(thing)
+        elif isinstance(thing, Problem):
+            problems.append(thing)
     return rows, problems
 
 

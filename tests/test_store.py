@@ -125,3 +125,19 @@ def test_views_work_from_another_working_directory(
     con = Store(tmp_path / "out").duckdb()
     assert con.execute("SELECT count(*) FROM logons").fetchone() == (1,)
     con.close()
+
+
+def test_blobs_are_kept_once_by_hash_read_only_without_extension(tmp_path: Path) -> None:
+    import hashlib
+    import stat
+
+    store = Store(tmp_path)
+    data = b"MZ\x90\x00 not a real program"
+    digest = hashlib.sha256(data).hexdigest()
+    path = store.keep_blob(digest, data)
+    assert path.name == digest and path.suffix == ""
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IXUSR)
+    assert store.keep_blob(digest, data) == path
+    assert store.blob(digest) == data
+    with pytest.raises(ValueError, match="SHA-256"):
+        store.keep_blob("../../etc/passwd", data)

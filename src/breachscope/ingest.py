@@ -28,7 +28,7 @@ from breachscope import __version__
 from breachscope.case import Case, EvidenceSpec
 from breachscope.custody import CustodyLog, Hashed, hash_file
 from breachscope.formats import get_format, sniff_format
-from breachscope.formats.base import SNIFF_BYTES, EvidenceItem, Mapping, Problem, Row
+from breachscope.formats.base import SNIFF_BYTES, Blob, EvidenceItem, Mapping, Problem, Row
 from breachscope.identity import Realms
 from breachscope.mapping import MappingError, load_mapping
 from breachscope.schema import SCHEMA_VERSION, TABLES, columns
@@ -389,6 +389,9 @@ class Ingest:
 
         try:
             for thing in reader.read(item):
+                if isinstance(thing, Blob):
+                    self.store.keep_blob(thing.sha256, thing.data)
+                    continue
                 if isinstance(thing, Row):
                     values = {**base, **thing.values}
                     table_columns = columns(thing.table)

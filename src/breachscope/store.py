@@ -30,6 +30,7 @@ from breachscope.schema import STR, TABLES, TIME, TIMELINE_TABLES
 STORE_DIR = "store"
 DATABASE_NAME = "breachscope.duckdb"
 RUN_NAME = "run.json"
+BLOB_DIR = "attachments"
 DEFAULT_BATCH_ROWS = 20_000
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
 
@@ -176,6 +177,24 @@ class Store:
 
     def table_file(self, table: str, evidence_id: str, parse_key: str) -> Path:
         return self.root / table / f"{evidence_id.removeprefix('sha256:')}-{parse_key}.parquet"
+
+    def keep_blob(self, sha256: str, data: bytes) -> Path:
+        """Store content once by hash: ``attachments/<sha256>``, no extension, read-only."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        path = self.root / BLOB_DIR / sha256
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(sha256 + ".tmp")
+            tmp.write_bytes(data)
+            tmp.chmod(0o444)
+            os.replace(tmp, path)
+        return path
+
+    def blob(self, sha256: str) -> bytes | None:
+        """Stored content by hash, or None."""
+        path = self.root / BLOB_DIR / sha256
+        return path.read_bytes() if path.is_file() else None
 
     def item_writer(self, evidence_id: str, parse_key: str) -> ItemWriter:
         return ItemWriter(self, evidence_id, parse_key)

@@ -51,7 +51,19 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
 
-Yielded = Row | Problem
+@dataclass(frozen=True)
+class Blob:
+    """Content to keep by its SHA-256 (an attachment's bytes), outside the tables.
+
+    The ingest stores it once under ``store/attachments/<sha256>``: no extension, read-only,
+    never executed (rules.md, Hostile data). Analyses read it back through the store.
+    """
+
+    sha256: str
+    data: bytes
+
+
+Yielded = Row | Problem | Blob
 
 
 @dataclass(frozen=True)
