@@ -37,6 +37,7 @@ from breachscope.store import BadRow, Store
 Progress = Callable[[str, int, int], None]
 
 HOST_FILE_FORMAT = "host_file"
+IOC_TEXT_FORMAT = "ioc_text"
 # Known artefact paths of a collected host folder (casefolded globs over the path inside it).
 ARTEFACT_GLOBS = (
     "*/recent/*.lnk",
@@ -353,6 +354,10 @@ class Ingest:
         if collected and item.folder_path is not None and not is_artefact(item.folder_path):
             return [get_format(HOST_FILE_FORMAT)]
         sniffed = self._sniff(planned, item)
+        if sniffed is None and planned.role == "ioc":
+            # The manifest says it is an indicator list: a list whose first lines hold a value
+            # of unknown shape is still read as one (unknown values are kept with a warning).
+            sniffed = get_format(IOC_TEXT_FORMAT)
         if collected:
             return [get_format(HOST_FILE_FORMAT), *([sniffed] if sniffed else [])]
         return [sniffed] if sniffed else []
