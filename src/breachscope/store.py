@@ -30,7 +30,7 @@ from breachscope.schema import STR, TABLES, TIME, TIMELINE_TABLES
 STORE_DIR = "store"
 DATABASE_NAME = "breachscope.duckdb"
 RUN_NAME = "run.json"
-BLOB_DIR = "attachments"
+BLOB_DIR = "blobs"
 DEFAULT_BATCH_ROWS = 20_000
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
 
@@ -179,7 +179,7 @@ class Store:
         return self.root / table / f"{evidence_id.removeprefix('sha256:')}-{parse_key}.parquet"
 
     def keep_blob(self, sha256: str, data: bytes) -> Path:
-        """Store content once by hash: ``attachments/<sha256>``, no extension, read-only."""
+        """Store content once by hash: ``blobs/<sha256>``, no extension, read-only."""
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         path = self.root / BLOB_DIR / sha256

@@ -55,7 +55,7 @@ class Problem:
 class Blob:
     """Content to keep by its SHA-256 (an attachment's bytes), outside the tables.
 
-    The ingest stores it once under ``store/attachments/<sha256>``: no extension, read-only,
+    The ingest stores it once under ``store/blobs/<sha256>``: no extension, read-only,
     never executed (rules.md, Hostile data). Analyses read it back through the store.
     """
 
