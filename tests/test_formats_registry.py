@@ -25,7 +25,7 @@ def test_each_format_has_a_docstring_a_test_module_and_known_tables(name: str) -
 
 
 def test_an_unknown_format_name_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known formats: .*linux_auth"):
+    with pytest.raises(KeyError, match=r"known formats: .*linux_auth"):
         get_format("linux-auth-typo")
 
 
