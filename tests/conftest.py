@@ -16,6 +16,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 CORPORA = (PROJECT.parent / "shared" / "corpora").resolve()
 
 
+@pytest.fixture(autouse=True)
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads the machine's cached vulnerability feeds (``vulndata fetch``)."""
+    monkeypatch.setenv("BREACHSCOPE_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def corpora() -> Path:
     """The real-world samples (read in place, never copied into the repository)."""

@@ -33,6 +33,7 @@ from breachscope.identity import Realms
 from breachscope.mapping import MappingError, load_mapping
 from breachscope.schema import SCHEMA_VERSION, TABLES, columns
 from breachscope.store import BadRow, Store
+from breachscope.vulndata import cached_files
 
 Progress = Callable[[str, int, int], None]
 
@@ -244,7 +245,10 @@ class Ingest:
         wanted: list[tuple[EvidenceSpec, str]] = [
             (EvidenceSpec(path=p), "ioc") for p in self.case.iocs
         ]
-        wanted += [(EvidenceSpec(path=p), "vulns") for p in self.case.vulnerabilities or []]
+        vulns = self.case.vulnerabilities
+        if vulns is None:  # case-manifest.md: then the data of the last `vulndata fetch`
+            vulns = [str(path) for path in cached_files()]
+        wanted += [(EvidenceSpec(path=p), "vulns") for p in vulns]
         wanted += [(spec, "evidence") for spec in self.case.evidence]
         plan: list[Planned] = []
         for spec, role in wanted:
