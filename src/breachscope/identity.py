@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.headerregistry import HeaderRegistry
+from typing import Any
 
 import idna
 
@@ -251,7 +252,8 @@ def split_address(formatted: str) -> tuple[str | None, str | None]:
     (None, 't@example-space.jp')
     """
     try:
-        mailboxes = _ADDRESS_PARSER("to", formatted).addresses
+        header: Any = _ADDRESS_PARSER("to", formatted)
+        mailboxes = header.addresses
     except Exception:  # the stdlib header parser raises assorted errors on malformed input
         mailboxes = ()
     if len(mailboxes) == 1:
