@@ -87,7 +87,17 @@ def main() -> None:
     "findings.json and carry on, instead of stopping.",
 )
 @click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
-def investigate(case: Path, out: Path | None, keep_going: bool, progress: bool) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where the analyses run: embedded DuckDB, or Spark in local mode (needs Java 17 and "
+    "the breachscope[spark] extra) over the same Parquet files.",
+)
+def investigate(
+    case: Path, out: Path | None, keep_going: bool, progress: bool, engine: str
+) -> None:
     """Investigate CASE (a folder with case.yaml, or a .yaml file) and write findings.json.
 
     \b
@@ -99,7 +109,7 @@ def investigate(case: Path, out: Path | None, keep_going: bool, progress: bool) 
 
     try:
         with _progress(progress) as report:
-            result = run(case, out, keep_going=keep_going, progress=report)
+            result = run(case, out, keep_going=keep_going, progress=report, engine=engine)
     except INPUT_ERRORS as error:
         _fail(error)
         return
@@ -246,3 +256,38 @@ def verify(out: Path, case_dir: Path | None) -> None:
             click.echo(f"FAIL {strip_controls(problem)}", err=True)
         sys.exit(1)
     click.echo("custody chain intact; findings.json head matches; evidence unchanged")
+
+
+@main.group()
+def vulndata() -> None:
+    """Vulnerability data (NVD CVE records, CISA KEV) used when case.yaml names none."""
+
+
+@vulndata.command("fetch")
+@click.option("--nvd-url", default=None, help="NVD CVE API 2.0 URL (default: KEV-listed CVEs).")
+@click.option("--kev-url", default=None, help="CISA KEV catalogue JSON URL.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to keep the feeds (default: $BREACHSCOPE_CACHE/vulndata or ~/.cache).",
+)
+def vulndata_fetch(nvd_url: str | None, kev_url: str | None, cache_dir: Path | None) -> None:
+    """Download the NVD and KEV feeds and cache them for later investigations.
+
+    \b
+    Example:
+      breachscope vulndata fetch
+      breachscope vulndata fetch --nvd-url http://mirror.local/nvd.json --kev-url http://mirror.local/kev.json
+    """
+    from breachscope import vulndata as feeds
+
+    try:
+        written = feeds.fetch(
+            nvd_url or feeds.DEFAULT_NVD_URL, kev_url or feeds.DEFAULT_KEV_URL, cache_dir
+        )
+    except feeds.VulnDataError as error:
+        _fail(error)
+        return
+    for path in written:
+        click.echo(f"cached {path}")

@@ -16,7 +16,9 @@ from breachscope.case import Case, CaseError, load_case
 from breachscope.custody import Clock, CustodyLog, format_time, system_clock
 from breachscope.findings import build_findings, write_findings
 from breachscope.ingest import Ingest, IngestResult, Progress
-from breachscope.store import Store
+from breachscope.analyses import Context
+from breachscope.analyses.run import run_analyses
+from breachscope.store import Store, ibis_connection
 
 RUN_INFO = "run-info.json"
 
@@ -76,12 +78,16 @@ def investigate(
     keep_going: bool = False,
     clock: Clock = system_clock,
     progress: Progress | None = None,
+    engine: str = "duckdb",
 ) -> Investigation:
     """Ingest, analyse and write ``findings.json``; returns what was done."""
     case, case_dir, out, custody, result = ingest_case(
         location, out_dir, keep_going, clock, progress
     )
-    Store(out).duckdb().close()
+    store = Store(out)
+    store.duckdb().close()
+    con = ibis_connection(out, engine)
+    sections = run_analyses(Context.open(case, con, blob=store.blob))
     inputs = [record.as_finding() for record in result.inputs]
     head = custody.append(
         "run_finished",
@@ -90,6 +96,8 @@ def investigate(
         records=sum(i["records"] for i in inputs),
         errors=sum(i["errors"] for i in inputs),
     )
-    document = build_findings(case.case, format_time(clock()) or "", inputs, custody_head=head)
+    document = build_findings(
+        case.case, format_time(clock()) or "", inputs, sections, custody_head=head
+    )
     path = write_findings(out, document)
     return Investigation(case, case_dir, out, path, document, result, head)
