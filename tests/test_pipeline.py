@@ -77,7 +77,9 @@ def test_two_runs_into_fresh_folders_are_byte_identical(tmp_path: Path) -> None:
         second.out_dir / "custody.jsonl"
     ).read_bytes()
     assert first.findings is not None
-    assert {i["format"] for i in first.findings["inputs"]} == {"mbox", "linux_auth"}
+    inputs = first.findings["inputs"]
+    assert {"mbox", "linux_auth", "event_xml", "squid"} <= {i["format"] for i in inputs}
+    assert all(i["status"] == "ok" and i["errors"] == 0 for i in inputs)
 
 
 def test_evidence_is_left_exactly_as_it_was(tmp_path: Path) -> None:
@@ -95,8 +97,12 @@ def test_verify_catches_changed_evidence_edited_custody_and_truncation(tmp_path:
     pristine = custody.read_bytes()
 
     lines = pristine.splitlines(keepends=True)
-    edited = lines[1].replace(b"evidence/", b"evidenze/")
-    custody.write_bytes(b"".join([lines[0], edited, *lines[2:]]))
+    target = next(
+        n for n, line in enumerate(lines) if b'"path":"evidence/' in line.replace(b" ", b"")
+    )
+    assert 0 < target < len(lines) - 1
+    edited = lines[target].replace(b"evidence/", b"evidenze/")
+    custody.write_bytes(b"".join([*lines[:target], edited, *lines[target + 1 :]]))
     assert any("chain broken" in p for p in verify_output(out))
 
     custody.write_bytes(b"".join(lines[:-1]))
