@@ -22,7 +22,7 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/breachscope investigate examples/ws-0423 -o $(DEMO_OUT)
+	$(BIN)/breachscope demo -o $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

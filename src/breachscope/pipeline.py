@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from breachscope import __version__
+from breachscope.analyses import Context
+from breachscope.analyses.run import run_analyses
 from breachscope.case import Case, CaseError, load_case
 from breachscope.custody import Clock, CustodyLog, format_time, system_clock
 from breachscope.findings import build_findings, write_findings
 from breachscope.ingest import Ingest, IngestResult, Progress
-from breachscope.analyses import Context
-from breachscope.analyses.run import run_analyses
 from breachscope.store import Store, ibis_connection
 
 RUN_INFO = "run-info.json"
