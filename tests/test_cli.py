@@ -14,9 +14,11 @@ from tests.conftest import PROJECT
 EXAMPLE = PROJECT / "examples" / "ws-0423"
 
 
-@pytest.mark.parametrize("command", ["investigate", "ingest", "timeline", "verify"])
+@pytest.mark.parametrize(
+    "command", ["investigate", "ingest", "timeline", "verify", "demo", "vulndata fetch"]
+)
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--help"])
+    result = CliRunner().invoke(main, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
     assert f"breachscope {command}" in result.output
@@ -67,3 +69,52 @@ def test_verify_fails_with_status_1_when_evidence_changed(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["verify", str(out), "--case", str(case_dir)])
     assert result.exit_code == 1
     assert "t.yamada.mbox: changed" in result.output
+
+
+def test_vulndata_fetch_caches_the_feeds_from_the_given_urls(tmp_path: Path) -> None:
+    import http.server
+    import threading
+    from functools import partial
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    corpora = PROJECT.parent / "shared" / "corpora"
+    shutil.copyfile(corpora / "nvd" / "CVE-2010-3333.json", feeds / "nvd.json")
+    shutil.copyfile(corpora / "kev" / "known_exploited_vulnerabilities.json", feeds / "kev.json")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(feeds))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "vulndata",
+                "fetch",
+                "--nvd-url",
+                f"{base}/nvd.json",
+                "--kev-url",
+                f"{base}/kev.json",
+                "--cache",
+                str(tmp_path / "cache"),
+            ],
+        )
+        missing = CliRunner().invoke(
+            main,
+            [
+                "vulndata",
+                "fetch",
+                "--nvd-url",
+                f"{base}/gone.json",
+                "--kev-url",
+                f"{base}/kev.json",
+                "--cache",
+                str(tmp_path / "cache2"),
+            ],
+        )
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert result.output.count("cached ") == 2
+    assert missing.exit_code == 2
+    assert "gone.json" in missing.output

@@ -121,3 +121,17 @@ def test_the_demo_command_prints_where_and_what(tmp_path: Path) -> None:
     assert "findings:" in result.output and "window:" in result.output
     assert (tmp_path / "out" / "findings.json").is_file()
     assert (tmp_path / "case" / "truth.json").is_file()
+
+
+def test_with_known_the_manifest_times_set_the_window(tmp_path: Path) -> None:
+    from breachscope.case import load_case
+
+    run = run_demo(tmp_path, with_known=True, clock=lambda: FIXED)
+    case, _ = load_case(run.case_dir)
+    window = findings(run)["window"]
+    assert case.known.infected_at is not None and case.known.contained_at is not None
+    assert window["basis"][0] == "known"
+    assert window["start"] == format_time(case.known.infected_at)
+    assert window["end"] == format_time(case.known.contained_at)
+    malicious = [e["message_id"] for e in findings(run)["entry"]["emails"]]
+    assert case.known.malicious_message_ids[0] in malicious
