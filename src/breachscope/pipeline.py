@@ -18,6 +18,7 @@ from breachscope.case import Case, CaseError, load_case
 from breachscope.custody import Clock, CustodyLog, format_time, system_clock
 from breachscope.findings import build_findings, write_findings
 from breachscope.ingest import Ingest, IngestResult, Progress
+from breachscope.report import write_report
 from breachscope.store import Store, ibis_connection
 
 RUN_INFO = "run-info.json"
@@ -80,7 +81,7 @@ def investigate(
     progress: Progress | None = None,
     engine: str = "duckdb",
 ) -> Investigation:
-    """Ingest, analyse and write ``findings.json``; returns what was done."""
+    """Ingest, analyse, write ``findings.json`` and the report; returns what was done."""
     case, case_dir, out, custody, result = ingest_case(
         location, out_dir, keep_going, clock, progress
     )
@@ -100,4 +101,5 @@ def investigate(
         case.case, format_time(clock()) or "", inputs, sections, custody_head=head
     )
     path = write_findings(out, document)
+    write_report(out, document, out)
     return Investigation(case, case_dir, out, path, document, result, head)
