@@ -31,7 +31,7 @@ from breachscope.formats import get_format, sniff_format
 from breachscope.formats.base import SNIFF_BYTES, Blob, EvidenceItem, Mapping, Problem, Row
 from breachscope.identity import Realms
 from breachscope.mapping import MappingError, load_mapping
-from breachscope.schema import SCHEMA_VERSION, TABLES, columns
+from breachscope.schema import SCHEMA_VERSION, TABLES, column_set
 from breachscope.store import BadRow, Store
 from breachscope.vulndata import cached_files
 
@@ -403,7 +403,7 @@ class Ingest:
                     continue
                 if isinstance(thing, Row):
                     values = {**base, **thing.values}
-                    table_columns = columns(thing.table)
+                    table_columns = column_set(thing.table)
                     for column, value in defaults.items():
                         if values.get(column) is None and column in table_columns:
                             values[column] = value

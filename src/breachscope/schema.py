@@ -11,6 +11,8 @@ row can be traced to its raw record.
 
 from __future__ import annotations
 
+import functools
+
 import pyarrow as pa
 
 SCHEMA_VERSION = "1"
@@ -253,6 +255,13 @@ TIMELINE_TABLES: tuple[str, ...] = (
 def columns(table: str) -> list[str]:
     """The column names of ``table``, in schema order."""
     return TABLES[table].names
+
+
+@functools.cache
+def column_set(table: str) -> frozenset[str]:
+    """The column names of ``table`` as a set, made once: the store checks every row's keys
+    against it (``Schema.names`` builds a new list on each call)."""
+    return frozenset(TABLES[table].names)
 
 
 def empty_table(table: str) -> pa.Table:

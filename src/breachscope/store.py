@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from breachscope.schema import STR, TABLES, TIME, TIMELINE_TABLES
+from breachscope.schema import STR, TABLES, TIME, TIMELINE_TABLES, column_set
 
 STORE_DIR = "store"
 DATABASE_NAME = "breachscope.duckdb"
@@ -63,10 +63,11 @@ class _TableWriter:
     pending: list[dict[str, Any]] = field(default_factory=list)
     writer: pq.ParquetWriter | None = None
     rows: int = 0
+    limit: int = field(default_factory=batch_rows)  # read once per file, not once per row
 
     def add(self, values: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
         self.pending.append(values)
-        return self.flush() if len(self.pending) >= batch_rows() else []
+        return self.flush() if len(self.pending) >= self.limit else []
 
     def flush(self) -> list[tuple[dict[str, Any], str]]:
         """Write pending rows; return rows that did not fit the types, with the reason."""
@@ -115,14 +116,13 @@ class ItemWriter:
 
     def add(self, table: str, values: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
         """Queue one row; returns rows rejected by a flush this call caused."""
-        schema = TABLES[table]
-        unknown = values.keys() - set(schema.names)
+        unknown = values.keys() - column_set(table)
         if unknown:
             raise BadRow(f"{table} has no column(s) {sorted(unknown)}")
         writer = self.writers.get(table)
         if writer is None:
             tmp = self.store.root / table / f"{self.stem}.parquet.tmp"
-            writer = self.writers[table] = _TableWriter(table, tmp, schema)
+            writer = self.writers[table] = _TableWriter(table, tmp, TABLES[table])
         return writer.add(values)
 
     def finish(self) -> list[tuple[dict[str, Any], str]]:

@@ -43,8 +43,7 @@ from breachscope.formats._windows_events import (
     TABLES,
     EventError,
     event_rows,
-    node_from_json,
-    parse_event,
+    parse_event_json,
 )
 from breachscope.formats.base import EvidenceItem, Problem, Yielded, register
 
@@ -139,9 +138,8 @@ def _record(record: dict[str, Any], item: EvidenceItem) -> Iterator[Yielded]:
         event = rendered["Event"] if isinstance(rendered, dict) else None
         if not isinstance(event, dict):
             raise EventError("record is not an <Event>")
-        (tree,) = node_from_json("Event", event)
         fallback = record.get("timestamp")
-        parsed = parse_event(tree, fallback if isinstance(fallback, str) else None)
+        parsed = parse_event_json(event, fallback if isinstance(fallback, str) else None)
     except (KeyError, TypeError, ValueError, RecursionError) as error:  # EventError, JSON
         yield Problem("evtx:?", f"unreadable event (record number {number} of the file): {error}")
         return
