@@ -41,6 +41,31 @@ def iso(moment: dt.datetime | None) -> str | None:
     return format_time(moment)
 
 
+def utc(value: Any) -> Any:
+    """A value as the analyses expect it: datetimes UTC-aware.
+
+    Every stored time is UTC; DuckDB hands them back aware, Spark (session time zone UTC)
+    naive. Rows and scalars from the engine pass through here so both engines agree.
+    """
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    if isinstance(value, list):
+        return [utc(item) for item in value]
+    if isinstance(value, dict):
+        return {key: utc(item) for key, item in value.items()}
+    return value
+
+
+def fetch_rows(expr: Any) -> list[dict[str, Any]]:
+    """The rows of an Ibis table expression as dicts, times UTC-aware (any engine)."""
+    return [utc(row) for row in expr.to_pyarrow().to_pylist()]
+
+
+def fetch_value(expr: Any) -> Any:
+    """The value of an Ibis scalar expression, a time UTC-aware (any engine)."""
+    return utc(expr.to_pyarrow().as_py())
+
+
 @dataclass
 class Context:
     """What every analysis gets: the case, the tables and where evidence paths are."""
@@ -56,8 +81,7 @@ class Context:
         cls, case: Case, con: Any, blob: Callable[[str], bytes | None] | None = None
     ) -> Context:
         evidence = con.table("evidence").select("evidence_id", "path").distinct()
-        rows = evidence.to_pyarrow().to_pylist()
-        paths = {r["evidence_id"]: r["path"] for r in rows}
+        paths = {r["evidence_id"]: r["path"] for r in fetch_rows(evidence)}
         return cls(case=case, con=con, paths=paths, blob=blob or (lambda sha256: None))
 
     def table(self, name: str) -> Any:
@@ -67,7 +91,7 @@ class Context:
         return Ref(evidence_id, record, self.paths.get(evidence_id))
 
     def has_rows(self, table: str) -> bool:
-        return bool(self.table(table).count().to_pyarrow().as_py())
+        return bool(fetch_value(self.table(table).count()))
 
     @property
     def subject_host_keys(self) -> set[str]:

@@ -58,7 +58,7 @@ from typing import Any
 
 import ibis
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, fetch_value, iso, refs_finding, utc
 from breachscope.analyses.entry import HARMFUL, Entry, SuspectMessage, software_findings
 from breachscope.detect.iocs import matches
 from breachscope.identity import normalize_address
@@ -136,15 +136,8 @@ class Campaign:
 # --------------------------------------------------------------------------- helpers
 
 
-def _utc(value: Any) -> Any:
-    """Spark hands back naive datetimes; every stored time is UTC."""
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _rows(expr: Any) -> list[dict[str, Any]]:
-    return [{k: _utc(v) for k, v in row.items()} for row in expr.to_pyarrow().to_pylist()]
+    return fetch_rows(expr)
 
 
 def _chunks(values: Iterable[str]) -> list[list[str]]:
@@ -388,8 +381,8 @@ def _other_hosts(ctx: Context, indicators: _Indicators) -> list[OtherHost]:
         OtherHost(
             host=source,
             indicator=indicator,
-            first=min(_utc(g["_first"]) for g in groups[(source, indicator)].values()),
-            last=max(_utc(g["_last"]) for g in groups[(source, indicator)].values()),
+            first=min(utc(g["_first"]) for g in groups[(source, indicator)].values()),
+            last=max(utc(g["_last"]) for g in groups[(source, indicator)].values()),
             contacts=sum(int(g["_contacts"]) for g in groups[(source, indicator)].values()),
             refs=_bounded(refs[(source, indicator)]),
         )
@@ -432,7 +425,7 @@ def analyse(ctx: Context, entry: Entry) -> Campaign:
         not_covered.append("other hosts contacting indicators: no network indicators (iocs)")
     else:
         network = ctx.table("network")
-        if network.filter(_other_source(ctx, network)).limit(1).count().to_pyarrow().as_py():
+        if fetch_value(network.filter(_other_source(ctx, network)).limit(1).count()):
             ran += 1
             hosts = _other_hosts(ctx, indicators)
         else:

@@ -52,7 +52,7 @@ from typing import Any
 
 import ibis
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, fetch_value, iso, refs_finding, utc
 from breachscope.analyses.entry import Entry
 from breachscope.analyses.exposure import ExposedCredential, Exposure
 from breachscope.analyses.window import Contact, Window
@@ -99,14 +99,8 @@ class Countermeasures:
         return [item.as_finding() for item in self.items]
 
 
-def _utc(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _rows(expr: Any) -> list[dict[str, Any]]:
-    return [{k: _utc(v) for k, v in row.items()} for row in expr.to_pyarrow().to_pylist()]
+    return fetch_rows(expr)
 
 
 # --------------------------------------------------------------------------- rotate
@@ -299,10 +293,10 @@ def _block(ctx: Context, destinations: dict[str, str]) -> list[Countermeasure]:
             )
             & network.time.notnull()
         )
-        allowed = to.filter(~denied).time.max().to_pyarrow().as_py()
+        allowed = fetch_value(to.filter(~denied).time.max())
         denials = to.filter(denied)
         if allowed is not None:
-            denials = denials.filter(denials.time > _utc(allowed))
+            denials = denials.filter(denials.time > utc(allowed))
         first = _rows(
             denials.order_by(["time", "evidence_id", "record"])
             .limit(1)

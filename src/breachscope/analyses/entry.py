@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, iso, refs_finding
 from breachscope.analyses.window import Contact, Window
 from breachscope.detect.attachments import AttachmentVerdict, analyse_attachment
 from breachscope.detect.iocs import matches
@@ -99,12 +99,12 @@ def subject_messages(ctx: Context) -> Any:
 def judge_messages(ctx: Context) -> list[SuspectMessage]:
     """Every message to a subject user that has an attachment or a reason to be listed,
     with each attachment judged once per hash."""
-    iocs = ctx.table("iocs").select("kind", "value").distinct().to_pyarrow().to_pylist()
+    iocs = fetch_rows(ctx.table("iocs").select("kind", "value").distinct())
     ioc_hashes = frozenset(i["value"].lower() for i in iocs if i["kind"] in HASH_KINDS)
     known = set(ctx.case.known.malicious_message_ids)
     messages = subject_messages(ctx)
     attachments = ctx.table("attachments")
-    rows = (
+    rows = fetch_rows(
         messages.select(
             "message_id",
             "sender",
@@ -115,8 +115,6 @@ def judge_messages(ctx: Context) -> list[SuspectMessage]:
             "evidence_id",
             "record",
         )
-        .to_pyarrow()
-        .to_pylist()
     )
     by_id: dict[str, SuspectMessage] = {}
     for row in rows:
@@ -142,12 +140,12 @@ def judge_messages(ctx: Context) -> list[SuspectMessage]:
         entry.refs.append(ctx.ref(row["evidence_id"], row["record"]))
     ids = sorted(by_id)
     attached = (
-        attachments.filter(attachments.message_id.isin(ids))
-        .select("message_id", "filename", "sha256", "size")
-        .distinct()
-        .order_by(["message_id", "filename", "sha256"])
-        .to_pyarrow()
-        .to_pylist()
+        fetch_rows(
+            attachments.filter(attachments.message_id.isin(ids))
+            .select("message_id", "filename", "sha256", "size")
+            .distinct()
+            .order_by(["message_id", "filename", "sha256"])
+        )
         if ids
         else []
     )
@@ -257,10 +255,10 @@ def vulnerable_software(ctx: Context) -> list[VulnMatch]:
     """Inventory rows matched to vulnerability data (CPE ranges, editions and service packs)."""
     software = ctx.table("software")
     vulns = ctx.table("vulns")
-    software_rows = software.to_pyarrow().to_pylist()
+    software_rows = fetch_rows(software)
     if not software_rows:
         return []
-    vuln_rows = vulns.to_pyarrow().to_pylist()
+    vuln_rows = fetch_rows(vulns)
     return match_software(software_rows, vuln_rows)
 
 

@@ -98,7 +98,7 @@ from urllib.parse import urlsplit
 
 import ibis
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, fetch_value, iso, refs_finding
 from breachscope.analyses.window import Contact, Window
 from breachscope.case import Case
 from breachscope.detect.labels import Labeler
@@ -352,19 +352,12 @@ class Exposure:
 # --------------------------------------------------------------------------- helpers
 
 
-def _utc(value: Any) -> Any:
-    """Spark hands back naive datetimes; every stored time is UTC."""
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _rows(expr: Any) -> list[dict[str, Any]]:
-    return [{k: _utc(v) for k, v in row.items()} for row in expr.to_pyarrow().to_pylist()]
+    return fetch_rows(expr)
 
 
 def _count(expr: Any) -> int:
-    return int(expr.count().to_pyarrow().as_py() or 0)
+    return int(fetch_value(expr.count()) or 0)
 
 
 def _host_expr(column: Any) -> Any:

@@ -32,8 +32,8 @@ What is decided here where the rules are silent:
   record). Their intervals are computed in the engine (``lead`` over time) over all of them,
   not only the period, so the usual silence reflects the system's whole history; a gap is an
   interval longer than the usual silence of its first record's hour-of-week that overlaps the
-  period, reported from record to record (not clipped). Interval lengths are whole seconds
-  plus the microsecond difference. Log clears are Security 1102 and System 104 ``win_events``
+  period, reported from record to record (not clipped). Interval lengths are the difference
+  in microseconds, as seconds. Log clears are Security 1102 and System 104 ``win_events``
   rows whose ``system`` is the system or whose host is one of its declared ``hosts``, inside
   the period. Without any record ``to`` is ``window.end`` (else ``from``) and the whole period
   is a ``before_first_record`` gap.
@@ -75,7 +75,7 @@ from urllib.parse import urlsplit
 
 import ibis
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_value, iso, refs_finding
 from breachscope.analyses.exposure import (
     CORRELATION_TOLERANCE,
     LOOPBACK_NAMES,
@@ -379,7 +379,7 @@ def _subject_source(ctx: Context, row: dict[str, Any]) -> str | None:
 
 
 def _count(expr: Any) -> int:
-    return int(expr.count().to_pyarrow().as_py() or 0)
+    return int(fetch_value(expr.count()) or 0)
 
 
 # --------------------------------------------------------------------------- coverage
@@ -406,9 +406,8 @@ def _intervals(records: Any) -> Any:
     over = ibis.window(order_by=[records.time, records.evidence_id, records.record])
     paired = records.mutate(next_time=records.time.lead().over(over))
     paired = paired.filter(paired.next_time.notnull())
-    seconds = (paired.next_time.epoch_seconds() - paired.time.epoch_seconds()).cast("float64") + (
-        paired.next_time.microsecond() - paired.time.microsecond()
-    ).cast("float64") / 1e6
+    # a microsecond delta, not epoch seconds plus microsecond(): Spark cannot extract microseconds
+    seconds = paired.next_time.delta(paired.time, unit="microsecond").cast("float64") / 1e6
     return paired.select(
         time=paired.time,
         next_time=paired.next_time,

@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from breachscope.analyses import Context, Ref, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, refs_finding
 from breachscope.analyses.campaign import Campaign
 from breachscope.analyses.exposure import Exposure
 from breachscope.identity import normalize_address
@@ -101,7 +101,7 @@ def display_names(ctx: Context, addresses: set[str]) -> dict[str, str]:
             & (table.display_name.strip() != "")
         )
         grouped = named.group_by(["address", "display_name"]).agg(times=named.count())
-        for row in grouped.to_pyarrow().to_pylist():
+        for row in fetch_rows(grouped):
             address = normalize_address(row["address"] or "")
             if address in addresses:
                 counts[address][row["display_name"].strip()] += int(row["times"])

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from breachscope.analyses import Context, Ref, iso, refs_finding
+from breachscope.analyses import Context, Ref, fetch_rows, iso, refs_finding
 from breachscope.detect.iocs import matches
 from breachscope.identity import host_key
 
@@ -88,13 +88,12 @@ class Window:
 
 def ioc_contacts(ctx: Context) -> list[Contact]:
     """Network records from subject hosts matching an indicator, in time order."""
-    iocs = ctx.table("iocs").select("kind", "value").distinct().to_pyarrow().to_pylist()
+    iocs = fetch_rows(ctx.table("iocs").select("kind", "value").distinct())
     if not iocs:
         return []
     network = ctx.table("network")
-    rows = (
-        network.filter(ctx.subject_source_filter(network))
-        .select(
+    rows = fetch_rows(
+        network.filter(ctx.subject_source_filter(network)).select(
             "time",
             "host",
             "src_ip",
@@ -106,8 +105,6 @@ def ioc_contacts(ctx: Context) -> list[Contact]:
             "evidence_id",
             "record",
         )
-        .to_pyarrow()
-        .to_pylist()
     )
     contacts = []
     for row in rows:
@@ -146,13 +143,11 @@ def _process_marks(ctx: Context, names: list[str]) -> list[Mark]:
     for name in names:
         hit = processes.command_line.lower().contains(name.lower())
         named = hit if named is None else named | hit
-    rows = (
+    rows = fetch_rows(
         processes.filter(ctx.subject_host_filter(processes) & named)
         .select(*PROCESS_COLUMNS)
         .order_by("time")
         .limit(50)
-        .to_pyarrow()
-        .to_pylist()
     )
     return [
         Mark(
@@ -181,15 +176,13 @@ def _opened_marks(ctx: Context, names: list[str]) -> list[Mark]:
         for suffix in suffixes:
             hit = rows_table.path_key.endswith(suffix)
             named = hit if named is None else named | hit
-        rows = (
+        rows = fetch_rows(
             rows_table.filter(
                 ctx.subject_host_filter(rows_table) & named & rows_table[time_column].notnull()
             )
             .select(time_column, "host", "path", "evidence_id", "record")
             .order_by(time_column)
             .limit(50)
-            .to_pyarrow()
-            .to_pylist()
         )
         marks += [
             Mark(
