@@ -152,6 +152,26 @@ def open_evidence(path: Path) -> IO[bytes]:
     return raw
 
 
+def numbered_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, str | None]]:
+    """(1-based line number, text) of a byte stream, ``None`` for a line over ``max_bytes``.
+
+    Split on ``\\n`` only (a raw ``\\r`` inside a field must not end the record); decoded as
+    UTF-8 with replacement. Memory stays bounded by ``max_bytes`` whatever the file holds.
+    """
+    number = 0
+    while True:
+        raw = stream.readline(max_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(max_bytes)
+            yield number, None
+            continue
+        yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
 def compression_of(path: Path) -> str | None:
     """'gzip', 'bzip2', 'xz' or None, by magic bytes."""
     with open_raw(path) as raw:

@@ -46,9 +46,9 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, register
+from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, numbered_lines, register
 from breachscope.identity import display_path, path_key
 
 MAX_LINE_BYTES = 1 << 20
@@ -90,25 +90,6 @@ MODE_RE = re.compile(r"^[-A-Za-z]/?[-A-Za-z]{0,10}$")
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 SEPARATOR_RE = re.compile(r"[/\\]")
 ESCAPE_RE = re.compile(r"\\(?:x(?P<hex>[0-9a-fA-F]{2})|(?P<char>[|\\]))")
-
-
-def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
-    """(1-based line number, text) with ``None`` for a line over `MAX_LINE_BYTES`.
-
-    Split on ``\\n`` only: a raw ``\\r`` inside a name must not end the record.
-    """
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):
-                raw = stream.readline(MAX_LINE_BYTES)
-            yield number, None
-            continue
-        yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -191,7 +172,7 @@ class Bodyfile:
     def read(self, item: EvidenceItem) -> Iterator[Yielded]:
         """One `files` row per entry line, with its problems before it."""
         with item.open() as stream:
-            for number, line in _numbered_lines(stream):
+            for number, line in numbered_lines(stream, MAX_LINE_BYTES):
                 record = f"line:{number}"
                 if line is None:
                     yield Problem(record, f"line longer than {MAX_LINE_BYTES} bytes")

@@ -40,10 +40,10 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, register
+from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, numbered_lines, register
 
 MAX_LINE_BYTES = 1 << 20
 SNIFF_LINES = 5
@@ -85,25 +85,6 @@ LINE_RE = re.compile(
 )
 CONNECT_TARGET_RE = re.compile(r"^\[?(?P<host>[^\[\]/]+?)\]?:(?P<port>\d{1,5})$")
 USER_AGENT_RE = re.compile(r"(?:^|\r?\n)user-agent:[ \t]*(?P<agent>[^\r\n]*)", re.IGNORECASE)
-
-
-def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
-    """(1-based line number, text) with ``None`` for a line over `MAX_LINE_BYTES`.
-
-    Memory stays bounded by `MAX_LINE_BYTES` whatever the file holds.
-    """
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):
-                raw = stream.readline(MAX_LINE_BYTES)
-            yield number, None
-            continue
-        yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def _epoch(seconds: str, millis: str) -> dt.datetime:
@@ -185,7 +166,7 @@ class SquidAccessLog:
     def read(self, item: EvidenceItem) -> Iterator[Yielded]:
         """One `network` row per request line; a line that does not parse is an error."""
         with item.open() as stream:
-            for number, line in _numbered_lines(stream):
+            for number, line in numbered_lines(stream, MAX_LINE_BYTES):
                 record = f"line:{number}"
                 if line is None:
                     yield Problem(record, f"line longer than {MAX_LINE_BYTES} bytes")
