@@ -11,6 +11,7 @@ evidence file and never call an analysis.
 from __future__ import annotations
 
 import bz2
+import csv
 import datetime as dt
 import gzip
 import io
@@ -170,6 +171,29 @@ def numbered_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, str
             yield number, None
             continue
         yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def csv_rows(reader: Any) -> Iterator[tuple[str, list[str]] | Problem]:
+    """(``csv:N`` record, cells) of each data row of a ``csv.reader`` whose header was read.
+
+    A row the csv module cannot read is a `Problem` and reading goes on, unless the reader
+    cannot move past it (then reading stops there).
+    """
+    number = 0
+    while True:
+        number += 1
+        record = f"csv:{number}"
+        line = reader.line_num
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Problem(record, f"CSV row cannot be read: {error}")
+            if reader.line_num == line:  # the reader cannot move on
+                return
+            continue
+        yield record, cells
 
 
 def compression_of(path: Path) -> str | None:

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import ClassVar
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, register
+from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, csv_rows, register
 
 SHOWN_CHARS = 80  # how much of a hostile value a problem message quotes
 # Output column -> accepted header names (normalised by `header_key`), most specific first.
@@ -174,20 +174,11 @@ class InventoryCsv:
             if "name" not in found:
                 yield Problem("file", "no name column in the header; file not read")
                 return
-            number = 0
-            while True:
-                number += 1
-                record = f"csv:{number}"
-                line = reader.line_num
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    yield Problem(record, f"CSV row cannot be read: {error}")
-                    if reader.line_num == line:  # the reader cannot move on
-                        return
+            for data_row in csv_rows(reader):
+                if isinstance(data_row, Problem):
+                    yield data_row
                     continue
+                record, cells = data_row
                 if not any(cell.strip() for cell in cells):
                     continue
                 yield from self._row(item, record, cells, found)

@@ -60,7 +60,15 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from breachscope.formats.base import EvidenceItem, Mapping, Problem, Row, Yielded, register
+from breachscope.formats.base import (
+    EvidenceItem,
+    Mapping,
+    Problem,
+    Row,
+    Yielded,
+    csv_rows,
+    register,
+)
 from breachscope.identity import account_key, path_key
 from breachscope.mapping import MAPPABLE_TABLES
 from breachscope.schema import TABLES
@@ -406,20 +414,11 @@ class MappedCsv:
                     "; file not read",
                 )
                 return
-            number = 0
-            while True:
-                number += 1
-                record = f"csv:{number}"
-                line = reader.line_num
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    yield Problem(record, f"CSV row cannot be read: {error}")
-                    if reader.line_num == line:  # the reader cannot move on
-                        return
+            for data_row in csv_rows(reader):
+                if isinstance(data_row, Problem):
+                    yield data_row
                     continue
+                record, cells = data_row
 
                 def lookup(name: str, cells: list[str] = cells) -> str | None:
                     index = where[name]

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import ClassVar
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, register
+from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, csv_rows, register
 from breachscope.identity import normalize_address
 
 SHOWN_CHARS = 80  # how much of a hostile value a problem message quotes
@@ -108,20 +108,11 @@ class OutlookContactsCsv:
                 return
             names = [where[column] for column in NAME_COLUMNS if column in where]
             warned_encoding = False
-            number = 0
-            while True:
-                number += 1
-                record = f"csv:{number}"
-                line = reader.line_num
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    yield Problem(record, f"CSV row cannot be read: {error}")
-                    if reader.line_num == line:  # the reader cannot move on
-                        return
+            for data_row in csv_rows(reader):
+                if isinstance(data_row, Problem):
+                    yield data_row
                     continue
+                record, cells = data_row
                 if not warned_encoding and any("\ufffd" in cell for cell in cells):
                     warned_encoding = True
                     message = "file is not all UTF-8; undecodable bytes replaced"
