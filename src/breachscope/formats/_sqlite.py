@@ -25,12 +25,12 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from breachscope.formats.base import EvidenceItem, open_raw
+from breachscope.formats.base import EvidenceItem, Problem, open_raw
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SIBLING_SUFFIXES = ("-wal", "-journal")
@@ -162,3 +162,23 @@ def _offset_time(epoch: dt.datetime, value: Any, micros_per_unit: int) -> dt.dat
         return epoch + dt.timedelta(microseconds=value * micros_per_unit)
     except OverflowError:
         raise ValueError(f"time {value} is out of range") from None
+
+
+def sqlite_text(value: Any) -> str | None:
+    """SQLite columns hold any type whatever the schema says; text is what we keep."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def read_visit_time(
+    record: str, raw: Any, convert: Callable[[Any], dt.datetime | None]
+) -> dt.datetime | Problem:
+    """A visit's time through ``convert``, or the `Problem` that drops the visit."""
+    try:
+        time = convert(raw)
+    except ValueError as error:
+        return Problem(record, str(error))
+    return time if time is not None else Problem(record, "visit without a time")

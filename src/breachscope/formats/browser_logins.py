@@ -47,6 +47,7 @@ from breachscope.formats._sqlite import (
     head_has_tables,
     is_sqlite,
     sqlite_copy,
+    sqlite_text,
     table_columns,
     table_names,
     unix_milli_time,
@@ -70,14 +71,6 @@ SECRET_KEYS = frozenset({"encryptedPassword", "password"})
 MAX_LOGINS_JSON_BYTES = 64 << 20
 LOGINS_JSON_RE = re.compile(rb'^\s*\{.*"logins"\s*:\s*\[', re.DOTALL)
 LOGINS_JSON_KEYS = (b'"nextId"', b'"hostname"', b'"encryptedUsername"', b'"encType"')
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
 
 
 def _credential(
@@ -139,12 +132,12 @@ class ChromeLogins:
             record = f"sqlite:logins:{rowid}"
             if row.get("blacklisted_by_user"):
                 continue
-            origin = _text(row.get("origin_url")) or _text(row.get("signon_realm"))
+            origin = sqlite_text(row.get("origin_url")) or sqlite_text(row.get("signon_realm"))
             if not origin:
                 yield Problem(record, "saved login without an origin")
                 continue
             values_out = _credential(
-                item, user, origin, _text(row.get("username_value")) or None, record
+                item, user, origin, sqlite_text(row.get("username_value")) or None, record
             )
             try:
                 created = webkit_time(row.get("date_created"))
@@ -210,7 +203,7 @@ class FirefoxLogins:
             if not isinstance(entry, dict):
                 yield Problem(record, "login entry is not an object")
                 continue
-            origin = _text(entry.get("hostname")) or _text(entry.get("formSubmitURL"))
+            origin = sqlite_text(entry.get("hostname")) or sqlite_text(entry.get("formSubmitURL"))
             if not origin:
                 yield Problem(record, "saved login without a hostname")
                 continue

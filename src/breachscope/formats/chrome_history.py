@@ -48,7 +48,9 @@ from urllib.parse import parse_qsl, urlsplit
 from breachscope.formats._sqlite import (
     head_has_tables,
     is_sqlite,
+    read_visit_time,
     sqlite_copy,
+    sqlite_text,
     table_columns,
     table_names,
     webkit_time,
@@ -175,15 +177,6 @@ def transition_label(value: Any) -> str | None:
     return label
 
 
-def _text(value: Any) -> str | None:
-    """SQLite columns hold any type whatever the schema says; text is what we keep."""
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
 @register
 class ChromeHistory:
     """Chrome / Edge ``History`` SQLite: one `web_visits` row per visit.
@@ -227,17 +220,13 @@ class ChromeHistory:
         )
         for visit_id, visit_time, transition, url_id, url, title in cursor:
             record = f"sqlite:visits:{visit_id}"
-            url_text = _text(url)
+            url_text = sqlite_text(url)
             if not url_text:
                 yield Problem(record, f"visit of URL id {url_id!r}, which is not in urls")
                 continue
-            try:
-                time = webkit_time(visit_time)
-            except ValueError as error:
-                yield Problem(record, str(error))
-                continue
-            if time is None:
-                yield Problem(record, "visit without a time")
+            time = read_visit_time(record, visit_time, webkit_time)
+            if isinstance(time, Problem):
+                yield time
                 continue
             label = transition_label(transition)
             if label is None and has_transition:
@@ -250,7 +239,7 @@ class ChromeHistory:
                     "host": item.host,
                     "user": user,
                     "url": url_text,
-                    "title": _text(title),
+                    "title": sqlite_text(title),
                     "search_terms": search or url_search_terms(url_text),
                     "transition": label,
                     "system": item.system,
@@ -270,7 +259,7 @@ class ChromeHistory:
         terms: dict[int, str] = {}
         rows = connection.execute(f"SELECT url_id, {term} FROM keyword_search_terms ORDER BY rowid")
         for url_id, value in rows:
-            text = _text(value)
+            text = sqlite_text(value)
             if isinstance(url_id, int) and text and text.strip():
                 terms.setdefault(url_id, text.strip())
         return terms

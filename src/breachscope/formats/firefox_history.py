@@ -39,7 +39,9 @@ from typing import Any, ClassVar
 from breachscope.formats._sqlite import (
     head_has_tables,
     is_sqlite,
+    read_visit_time,
     sqlite_copy,
+    sqlite_text,
     table_columns,
     table_names,
     unix_micro_time,
@@ -74,14 +76,6 @@ def transition_label(visit_type: Any, redirect_source: bool) -> str | None:
         return None
     label = VISIT_TYPES.get(visit_type, f"type_{visit_type}")
     return f"{label}|{REDIRECT_MARK}" if redirect_source else label
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
 
 
 @register
@@ -129,17 +123,13 @@ class FirefoxHistory:
         )
         for visit_id, visit_date, visit_type, place_id, url, title in cursor:
             record = f"sqlite:moz_historyvisits:{visit_id}"
-            url_text = _text(url)
+            url_text = sqlite_text(url)
             if not url_text:
                 yield Problem(record, f"visit of place id {place_id!r}, which is not in moz_places")
                 continue
-            try:
-                time = unix_micro_time(visit_date)
-            except ValueError as error:
-                yield Problem(record, str(error))
-                continue
-            if time is None:
-                yield Problem(record, "visit without a time")
+            time = read_visit_time(record, visit_date, unix_micro_time)
+            if isinstance(time, Problem):
+                yield time
                 continue
             label = transition_label(visit_type, visit_id in sources)
             if label is None:
@@ -151,7 +141,7 @@ class FirefoxHistory:
                     "host": item.host,
                     "user": user,
                     "url": url_text,
-                    "title": _text(title),
+                    "title": sqlite_text(title),
                     "search_terms": url_search_terms(url_text),
                     "transition": label,
                     "system": item.system,
