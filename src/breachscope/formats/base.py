@@ -173,6 +173,20 @@ def numbered_lines(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, str
         yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
+def csv_header_of(head: bytes) -> list[str]:
+    """The cells of the first line of ``head`` read as CSV (BOM dropped); [] if unreadable.
+
+    >>> csv_header_of(b"\\xef\\xbb\\xbfhost,name,version\\r\\nWS-1,Office,12")
+    ['host', 'name', 'version']
+    """
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    first = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        return next(csv.reader([first]), [])
+    except csv.Error:
+        return []
+
+
 def csv_rows(reader: Any) -> Iterator[tuple[str, list[str]] | Problem]:
     """(``csv:N`` record, cells) of each data row of a ``csv.reader`` whose header was read.
 

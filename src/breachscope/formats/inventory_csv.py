@@ -33,7 +33,15 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import ClassVar
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, csv_rows, register
+from breachscope.formats.base import (
+    EvidenceItem,
+    Problem,
+    Row,
+    Yielded,
+    csv_header_of,
+    csv_rows,
+    register,
+)
 
 SHOWN_CHARS = 80  # how much of a hostile value a problem message quotes
 # Output column -> accepted header names (normalised by `header_key`), most specific first.
@@ -149,12 +157,7 @@ class InventoryCsv:
 
     def sniff(self, head: bytes, path: PurePath) -> bool:
         """True when the first line of ``head`` is a header with name, version and context."""
-        text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
-        first = text.split("\n", 1)[0].rstrip("\r")
-        try:
-            cells = next(csv.reader([first]), [])
-        except csv.Error:
-            return False
+        cells = csv_header_of(head)
         if len(cells) < 3:
             return False
         found = _columns(cells)

@@ -35,7 +35,15 @@ from collections.abc import Iterator
 from pathlib import PurePath
 from typing import ClassVar
 
-from breachscope.formats.base import EvidenceItem, Problem, Row, Yielded, csv_rows, register
+from breachscope.formats.base import (
+    EvidenceItem,
+    Problem,
+    Row,
+    Yielded,
+    csv_header_of,
+    csv_rows,
+    register,
+)
 from breachscope.identity import normalize_address
 
 SHOWN_CHARS = 80  # how much of a hostile value a problem message quotes
@@ -79,12 +87,7 @@ class OutlookContactsCsv:
 
     def sniff(self, head: bytes, path: PurePath) -> bool:
         """True when the first line of ``head`` is a CSV header with an ``E-mail Address``."""
-        text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
-        first = text.split("\n", 1)[0].rstrip("\r")
-        try:
-            cells = next(csv.reader([first]), [])
-        except csv.Error:
-            return False
+        cells = csv_header_of(head)
         return SNIFF_COLUMN in {cell.strip().casefold() for cell in cells}
 
     def read(self, item: EvidenceItem) -> Iterator[Yielded]:
